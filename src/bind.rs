@@ -87,11 +87,11 @@ impl Folder<'_> {
                     self.expr(&mut e);
                     out.push(Stmt::Emit(api, e, site));
                 }
-                Stmt::For(slot, mut e, body, site) => {
+                Stmt::For(slot, index, mut e, body, site) => {
                     self.expr(&mut e);
                     if !matches!(e, Expr::Absent) {
                         let body = self.stmts(body);
-                        out.push(Stmt::For(slot, e, body, site));
+                        out.push(Stmt::For(slot, index, e, body, site));
                     }
                 }
                 Stmt::If(mut c, then, otherwise, site) => {

@@ -100,17 +100,19 @@ impl<'a> Machine<'a> {
                         payload,
                     });
                 }
-                Stmt::For(slot, e, body, site) => match self.eval(e)? {
+                Stmt::For(slot, index, e, body, site) => match self.eval(e)? {
                     Val::Absent | Val::Null => {}
                     Val::Json(Value::Array(items)) => {
-                        for item in items {
+                        for (i, item) in items.iter().enumerate() {
                             self.locals[*slot] = copied_field(item);
+                            self.set_index(*index, i);
                             self.exec(body, out)?;
                         }
                     }
                     Val::Array(items) => {
-                        for item in items {
+                        for (i, item) in items.into_iter().enumerate() {
                             self.locals[*slot] = item;
+                            self.set_index(*index, i);
                             self.exec(body, out)?;
                         }
                     }
@@ -132,6 +134,12 @@ impl<'a> Machine<'a> {
             }
         }
         Ok(())
+    }
+
+    fn set_index(&mut self, slot: Option<usize>, i: usize) {
+        if let Some(s) = slot {
+            self.locals[s] = Val::Num((i as u64).into());
+        }
     }
 
     pub(crate) fn condition(&mut self, cond: &'a Expr, site: Site) -> Result<bool, Reason> {

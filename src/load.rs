@@ -193,10 +193,12 @@ impl Merged {
         let replaced: Vec<String> = other
             .rules
             .iter()
-            .map(|r| r.event_type.node.clone())
+            .flat_map(|r| r.event_types.iter().map(|t| t.node.clone()))
             .collect();
-        self.rules
-            .retain(|r| !replaced.contains(&r.event_type.node));
+        for r in &mut self.rules {
+            r.event_types.retain(|t| !replaced.contains(&t.node));
+        }
+        self.rules.retain(|r| !r.event_types.is_empty());
         self.rules.extend(other.rules);
     }
 }

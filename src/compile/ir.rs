@@ -99,8 +99,8 @@ pub enum Stmt {
     Reject(Expr),
     /// `emit api { ... }`; the api is an index into [`Code::apis`].
     Emit(usize, Expr, Site),
-    /// `for slot in expr { ... }`.
-    For(usize, Expr, Vec<Stmt>, Site),
+    /// `for item, index in expr { ... }` (index slot when bound).
+    For(usize, Option<usize>, Expr, Vec<Stmt>, Site),
     /// `if cond { ... } else { ... }`.
     If(Expr, Vec<Stmt>, Vec<Stmt>, Site),
 }

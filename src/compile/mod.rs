@@ -210,10 +210,12 @@ impl<'m> Compiler<'m> {
             self.scopes.truncate(base);
             let site = self.site(r.header);
             let rule = Rule { when, body, site };
-            let ty = r.event_type.node.as_str();
-            match self.code.rules.iter_mut().find(|(t, _)| &**t == ty) {
-                Some((_, list)) => list.push(rule),
-                None => self.code.rules.push((ty.into(), vec![rule])),
+            for t in &r.event_types {
+                let ty = t.node.as_str();
+                match self.code.rules.iter_mut().find(|(t, _)| &**t == ty) {
+                    Some((_, list)) => list.push(rule.clone()),
+                    None => self.code.rules.push((ty.into(), vec![rule.clone()])),
+                }
             }
         }
         self.unreachable_rules(rules);
@@ -221,8 +223,11 @@ impl<'m> Compiler<'m> {
 
     fn unreachable_rules(&mut self, rules: &[ast::RuleDef]) {
         let mut open: HashMap<&str, Span> = HashMap::new();
-        for r in rules {
-            let ty = r.event_type.node.as_str();
+        for r in rules
+            .iter()
+            .flat_map(|r| r.event_types.iter().map(move |t| (t.node.as_str(), r)))
+        {
+            let (ty, r) = r;
             if let Some(first) = open.get(ty) {
                 let (line, _) = self.sources.line_col(*first);
                 self.warn(codes::UNREACHABLE_RULE, r.header, format!("this `on {ty}` rule can never run"))
@@ -369,7 +374,7 @@ impl<'m> Compiler<'m> {
                 let site = self.site(api.span.to(object.span));
                 Stmt::Emit(index, e, site)
             }
-            ast::Stmt::For(var, iter, body) => {
+            ast::Stmt::For(var, index, iter, body) => {
                 let (e, info) = self.expr(iter);
                 self.want(
                     info,
@@ -389,10 +394,15 @@ impl<'m> Compiler<'m> {
                     },
                     false,
                 );
+                let index_slot = index.as_ref().map(|i| {
+                    let s = self.new_slot();
+                    self.push_local(i, s, Info::of(Ty::Number), false);
+                    s
+                });
                 let body = self.block(body);
                 self.end_scope(base);
                 let site = self.site(iter.span);
-                Stmt::For(slot, e, body, site)
+                Stmt::For(slot, index_slot, e, body, site)
             }
             ast::Stmt::If(cond, then, otherwise) => {
                 let (c, info) = self.expr(cond);

@@ -35,6 +35,15 @@ fn filter_keys<'a>(func: &str, mut a: Vec<Val<'a>>, keep_listed: bool) -> Result
         return Ok(Val::Absent);
     }
     let keys = key_args(func, &a[1..])?;
+    if keys.is_empty() && obj.kind() == Kind::Object {
+        // Nothing to filter: omit keeps the object as it is (still
+        // borrowed), pick keeps nothing.
+        return Ok(if keep_listed {
+            Val::Object(Vec::new())
+        } else {
+            obj
+        });
+    }
     let entries = obj
         .entries()
         .ok_or_else(|| expected(func, "an object", &obj))?;

@@ -139,11 +139,11 @@ pub struct FnDef {
     pub body: Spanned<Expr>,
 }
 
-/// `on type when cond { body }`.
+/// `on type, type when cond { body }`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleDef {
-    /// The event `type` it handles.
-    pub event_type: Name,
+    /// The event `type`s it handles.
+    pub event_types: Vec<Name>,
     /// The condition under which it runs.
     pub when: Option<Spanned<Expr>>,
     /// Its statements.
@@ -163,8 +163,8 @@ pub enum Stmt {
     Reject(Spanned<Expr>),
     /// `emit api { ... }`.
     Emit(Name, Spanned<Expr>),
-    /// `for name in expr { ... }`.
-    For(Name, Spanned<Expr>, Vec<Spanned<Stmt>>),
+    /// `for name, index in expr { ... }`.
+    For(Name, Option<Name>, Spanned<Expr>, Vec<Spanned<Stmt>>),
     /// `if cond { ... } else { ... }`.
     If(Spanned<Expr>, Vec<Spanned<Stmt>>, Vec<Spanned<Stmt>>),
 }

@@ -86,10 +86,11 @@ impl Builder {
                 })
             }
             Rule::rule => {
-                let event_type = self.name(inner.next().expect("rule has a type"));
+                let types = inner.next().expect("rule has types");
+                let mut header = self.span(&types);
+                let event_types: Vec<Name> = types.into_inner().map(|p| self.name(p)).collect();
                 let mut when = None;
                 let mut body = Vec::new();
-                let mut header = event_type.span;
                 for p in inner {
                     match p.as_rule() {
                         Rule::expr => {
@@ -102,7 +103,7 @@ impl Builder {
                 }
                 header.start = span.start;
                 Item::Rule(RuleDef {
-                    event_type,
+                    event_types,
                     when,
                     body,
                     header,
@@ -203,8 +204,16 @@ impl Builder {
             }
             Rule::for_stmt => {
                 let var = self.name(next());
-                let iter = self.expr(next())?;
-                Stmt::For(var, iter, self.block(next())?)
+                let mut after = next();
+                let index = if after.as_rule() == Rule::ident {
+                    let index = self.name(after);
+                    after = next();
+                    Some(index)
+                } else {
+                    None
+                };
+                let iter = self.expr(after)?;
+                Stmt::For(var, index, iter, self.block(next())?)
             }
             Rule::if_stmt => return self.if_stmt(span, inner),
             other => unreachable!("unexpected statement {other:?}"),
@@ -620,6 +629,7 @@ fn describe(kind: Rule) -> Option<&'static str> {
         Rule::let_item | Rule::let_stmt => "`let`",
         Rule::fn_item => "`fn`",
         Rule::rule => "a rule (`on <type> { ... }`)",
+        Rule::event_types => "an event type",
         Rule::block => "a block (`{ ... }`)",
         Rule::require_stmt => "`require`",
         Rule::reject_stmt => "`reject`",
