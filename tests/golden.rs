@@ -40,10 +40,14 @@ fn cases() -> Vec<PathBuf> {
     out
 }
 
-/// The mapping argument, relative to the case folder.
+/// The mapping argument, relative to the case folder (so that messages
+/// naming the mapping file are the same in every checkout).
 fn mapping_arg(case: &Path) -> String {
     match fs::read_to_string(case.join("uses")) {
-        Ok(path) => root().join(path.trim()).display().to_string(),
+        Ok(path) => {
+            let depth = case.strip_prefix(root()).map_or(0, |p| p.components().count());
+            format!("{}{}", "../".repeat(depth), path.trim())
+        }
         Err(_) => "mapping.map".to_string(),
     }
 }
