@@ -1000,7 +1000,7 @@ impl<'m> Compiler<'m> {
                 .or(builtin.params.last())
                 .copied()
                 .unwrap_or(Ty::Any);
-            if !info.ty.fits(want) && info.ty != Ty::Null {
+            if arity_ok && !info.ty.fits(want) && info.ty != Ty::Null {
                 self.error(
                     codes::TYPE_MISMATCH,
                     a.span,

@@ -32,12 +32,15 @@ struct Builder {
 }
 
 impl Builder {
+    /// The pair's span without the whitespace and comments pest lets a
+    /// rule swallow at its end.
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let s = pair.as_span();
+        let text = trim_trailing_trivia(pair.as_str());
         Span {
             file: self.file,
             start: s.start() as u32,
-            end: s.end() as u32,
+            end: (s.start() + text.len()) as u32,
         }
     }
 
@@ -311,7 +314,7 @@ impl Builder {
 
     fn key(&self, pair: Pair<Rule>) -> Result<String, Diagnostic> {
         match pair.as_rule() {
-            Rule::ident => Ok(pair.as_str().to_string()),
+            Rule::ident | Rule::key_name => Ok(pair.as_str().to_string()),
             _ => self.plain_string(pair),
         }
     }
@@ -384,7 +387,7 @@ impl Builder {
                     let k = inner.next().expect("key");
                     let kspan = self.span(&k);
                     let value = self.expr(inner.next().expect("value"))?;
-                    if k.as_rule() == Rule::ident {
+                    if k.as_rule() == Rule::key_name {
                         Entry::Field(Spanned::new(kspan, k.as_str().to_string()), value)
                     } else {
                         match self.string(k)? {
@@ -482,6 +485,34 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// Cuts trailing whitespace and `#` comments off a piece of source.
+fn trim_trailing_trivia(mut text: &str) -> &str {
+    loop {
+        let trimmed = text.trim_end();
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&trimmed[line_start..]) {
+            Some(i) => text = &trimmed[..line_start + i],
+            None => return trimmed,
+        }
+    }
+}
+
+/// Where a `#` comment starts on one line, ignoring `#` inside strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn pratt() -> &'static PrattParser<Rule> {
@@ -658,7 +689,7 @@ fn describe(kind: Rule) -> Option<&'static str> {
         Rule::spread | Rule::computed_entry | Rule::keyed_entry => "an object entry (`key: value`)",
         Rule::array => "an array",
         Rule::event_root => "an event path (`.field`)",
-        Rule::name | Rule::ident => "a name",
+        Rule::name | Rule::ident | Rule::key_name => "a name",
         Rule::number => "a number",
         Rule::string | Rule::plain_string => "a string",
         Rule::str_text | Rule::str_escape | Rule::interp => "string text",
