@@ -45,7 +45,9 @@ fn cases() -> Vec<PathBuf> {
 fn mapping_arg(case: &Path) -> String {
     match fs::read_to_string(case.join("uses")) {
         Ok(path) => {
-            let depth = case.strip_prefix(root()).map_or(0, |p| p.components().count());
+            let depth = case
+                .strip_prefix(root())
+                .map_or(0, |p| p.components().count());
             format!("{}{}", "../".repeat(depth), path.trim())
         }
         Err(_) => "mapping.map".to_string(),
