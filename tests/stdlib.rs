@@ -95,3 +95,15 @@ fn number_refuses_nan_and_infinity_spelled_as_strings() {
         );
     }
 }
+
+#[test]
+fn readme_documents_every_builtin() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for builtin in mapc::stdlib::ALL {
+        assert!(
+            readme.contains(&format!("`{}(", builtin.name)),
+            "README.md's standard library table does not mention {}()",
+            builtin.name
+        );
+    }
+}
