@@ -98,7 +98,8 @@ fn number_refuses_nan_and_infinity_spelled_as_strings() {
 
 #[test]
 fn readme_documents_every_builtin() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for builtin in mapc::stdlib::ALL {
         assert!(
             readme.contains(&format!("`{}(", builtin.name)),
