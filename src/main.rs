@@ -150,7 +150,7 @@ fn run(
         },
     };
     let mut errors_file = match errors.as_deref().map(File::create).transpose() {
-        Ok(f) => f.map(|f| BufWriter::new(f)),
+        Ok(f) => f.map(BufWriter::new),
         Err(e) => {
             eprintln!("error: cannot create the errors file: {e}");
             return ExitCode::from(2);

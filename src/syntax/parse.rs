@@ -566,11 +566,8 @@ fn check_nesting(text: &str, file: u32) -> Result<(), Diagnostic> {
                     }
                 }
                 b'(' | b'[' | b'{' => stack.push(false),
-                b')' | b']' | b'}' => {
-                    if stack.pop() == Some(true) {
-                        in_string = true;
-                    }
-                }
+                // Closing the `{` of a template part returns to its string.
+                b')' | b']' | b'}' => in_string = stack.pop() == Some(true),
                 _ => {}
             }
         }
