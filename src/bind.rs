@@ -7,9 +7,13 @@ use serde_json::Value;
 
 use crate::compile::ir::{Code, Entry, Expr, Part, Rule, Seg, Stmt};
 use crate::eval::{walk_json, Machine};
+use crate::syntax::ast::Span;
 
-/// A copy of `code` with `values` (one per declared setting) folded in.
-pub fn bind(code: &Code, values: &[Option<Value>]) -> Code {
+/// A copy of `code` with `values` (one per declared setting) folded in,
+/// and the event type and header of each rule whose condition the settings
+/// made false.
+pub fn bind(code: &Code, values: &[Option<Value>]) -> (Code, Vec<(Box<str>, Span)>) {
+    let mut dropped = Vec::new();
     let mut code = code.clone();
     let mut folder = Folder {
         values,
@@ -22,14 +26,17 @@ pub fn bind(code: &Code, values: &[Option<Value>]) -> Code {
             _ => None,
         });
     }
-    for (_, rules) in code.rules.iter_mut() {
+    for (ty, rules) in code.rules.iter_mut() {
         let taken = std::mem::take(rules);
         for mut rule in taken {
             if let Some(w) = rule.when.as_mut() {
                 folder.expr(w);
             }
             match rule.when {
-                Some(Expr::Const(ref v)) if **v == Value::Bool(false) => continue,
+                Some(Expr::Const(ref v)) if **v == Value::Bool(false) => {
+                    dropped.push((ty.clone(), rule.header));
+                    continue;
+                }
                 Some(Expr::Const(ref v)) if **v == Value::Bool(true) => rule.when = None,
                 _ => {}
             }
@@ -41,7 +48,7 @@ pub fn bind(code: &Code, values: &[Option<Value>]) -> Code {
             }
         }
     }
-    code
+    (code, dropped)
 }
 
 struct Folder<'v> {

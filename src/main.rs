@@ -189,11 +189,15 @@ fn run(
 
 fn check(
     files: &[PathBuf],
-    settings: Option<PathBuf>,
+    settings_path: Option<PathBuf>,
     format: Format,
     deny_warnings: bool,
 ) -> ExitCode {
-    let settings = match settings.map(Settings::from_file).transpose() {
+    let settings_name = settings_path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let settings = match settings_path.map(Settings::from_file).transpose() {
         Ok(s) => s,
         Err(e) => {
             report_settings(&e, format);
@@ -205,19 +209,18 @@ fn check(
         let diags = mapc::check(file);
         errors += diags.error_count();
         warnings += diags.items.len() - diags.error_count();
-        match format {
-            Format::Human => eprint!("{}", diags.render(color(), 100)),
-            Format::Json => {
-                for d in diags.to_json() {
-                    println!("{d}");
-                }
-            }
-        }
+        report(&diags, format);
         if let (Some(s), false) = (&settings, diags.has_errors()) {
             if let Ok(mapping) = Mapping::from_file(file) {
-                if let Err(e) = mapping.bind(s) {
-                    errors += e.problems.len();
-                    report_settings(&e, format);
+                match mapping.check_settings(s, &settings_name) {
+                    Ok(d) => {
+                        warnings += d.items.len();
+                        report(&d, format);
+                    }
+                    Err(e) => {
+                        errors += e.problems.len();
+                        report_settings(&e, format);
+                    }
                 }
             }
         }
@@ -236,6 +239,17 @@ fn check(
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn report(diags: &mapc::Diagnostics, format: Format) {
+    match format {
+        Format::Human => eprint!("{}", diags.render(color(), 100)),
+        Format::Json => {
+            for d in diags.to_json() {
+                println!("{d}");
+            }
+        }
     }
 }
 

@@ -82,7 +82,7 @@ impl Mapping {
     /// Checks `settings` against the declarations and folds them in.
     pub fn bind(&self, settings: &Settings) -> Result<Program, SettingsError> {
         let values = settings.resolve(&self.settings)?;
-        let code = bind(&self.code, &values);
+        let (code, _) = bind(&self.code, &values);
         let types = code
             .rules
             .iter()
@@ -93,6 +93,32 @@ impl Mapping {
             code,
             types: types.into(),
         })
+    }
+}
+
+impl Mapping {
+    /// Checks `settings` against the declarations and warns about each rule
+    /// that can never run with them (its condition is false for every event).
+    pub fn check_settings(
+        &self,
+        settings: &Settings,
+        settings_name: &str,
+    ) -> Result<Diagnostics, SettingsError> {
+        let values = settings.resolve(&self.settings)?;
+        let (_, dropped) = bind(&self.code, &values);
+        let items = dropped
+            .into_iter()
+            .map(|(ty, span)| {
+                Diagnostic::warning(
+                    codes::UNREACHABLE_RULE,
+                    span,
+                    format!("with the settings in {settings_name}, this rule never runs for `{ty}` events"),
+                )
+                .label("condition is false with these settings")
+                .help("change the settings if these events should be mapped; otherwise this is expected")
+            })
+            .collect();
+        Ok(Diagnostics::new(self.sources.clone(), items))
     }
 }
 

@@ -6,7 +6,7 @@ use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 
 use crate::stdlib::Builtin;
-use crate::syntax::ast::BinOp;
+use crate::syntax::ast::{BinOp, Span};
 
 /// Index of a runtime-message location in [`Code::sites`].
 pub type Site = u32;
@@ -18,6 +18,38 @@ pub enum Seg {
     Key(Box<str>),
     /// `[n]`
     Index(i64),
+}
+
+impl Expr {
+    /// True when the value cannot depend on the event or the settings.
+    pub fn is_constant(&self) -> bool {
+        match self {
+            Expr::Absent | Expr::Const(_) => true,
+            Expr::Setting(_)
+            | Expr::Event(_)
+            | Expr::Local(..)
+            | Expr::Global(..)
+            | Expr::Bind(..) => false,
+            Expr::Path(e, _) | Expr::Query(_, e) | Expr::Not(e, _) | Expr::Neg(e, _) => {
+                e.is_constant()
+            }
+            Expr::Index(a, b)
+            | Expr::And(a, b, _)
+            | Expr::Or(a, b, _)
+            | Expr::Coalesce(a, b)
+            | Expr::Binary(_, a, b, _) => a.is_constant() && b.is_constant(),
+            Expr::If(c, a, b, _) => c.is_constant() && a.is_constant() && b.is_constant(),
+            Expr::Call(_, args, _) | Expr::Array(args) => args.iter().all(Expr::is_constant),
+            Expr::Template(parts) => parts.iter().all(|p| match p {
+                Part::Text(_) => true,
+                Part::Expr(e) => e.is_constant(),
+            }),
+            Expr::Object(entries, _) => entries.iter().all(|e| match e {
+                Entry::Field(_, v) | Entry::Spread(v, _) => v.is_constant(),
+                Entry::Computed(k, v, _) => k.is_constant() && v.is_constant(),
+            }),
+        }
+    }
 }
 
 /// A compiled expression.
@@ -114,6 +146,8 @@ pub struct Rule {
     pub body: Vec<Stmt>,
     /// Where it was written.
     pub site: Site,
+    /// The `on ... when ...` header, for diagnostics about the rule.
+    pub header: Span,
 }
 
 /// Everything the evaluator needs, settings not yet folded in.

@@ -201,15 +201,22 @@ impl<'m> Compiler<'m> {
     fn rules(&mut self, rules: &'m [ast::RuleDef]) {
         for r in rules {
             let when = r.when.as_ref().map(|w| {
+                let before = self.diags.len();
                 let (e, info) = self.expr(w);
                 self.want_bool(info, w.span, "a rule's `when` condition");
+                self.constant_condition(&e, w, "rule", before);
                 e
             });
             let base = self.scopes.len();
             let body = self.block(&r.body);
             self.scopes.truncate(base);
             let site = self.site(r.header);
-            let rule = Rule { when, body, site };
+            let rule = Rule {
+                when,
+                body,
+                site,
+                header: r.header,
+            };
             for t in &r.event_types {
                 let ty = t.node.as_str();
                 match self.code.rules.iter_mut().find(|(t, _)| &**t == ty) {
@@ -219,6 +226,30 @@ impl<'m> Compiler<'m> {
             }
         }
         self.unreachable_rules(rules);
+    }
+
+    /// Warns about a condition that is the same for every event and every
+    /// settings file (a literal `false` is reported as an unreachable rule).
+    /// Silent when compiling the condition already reported a problem
+    /// (diagnostics beyond index `before`): an unknown name compiles to a
+    /// constant, and one report is enough.
+    fn constant_condition(
+        &mut self,
+        cond: &Expr,
+        written: &Spanned<ast::Expr>,
+        what: &str,
+        before: usize,
+    ) {
+        let reported = self.diags.len() > before;
+        if !reported && cond.is_constant() && !matches!(written.node, ast::Expr::Bool(false)) {
+            self.warn(
+                codes::CONSTANT_CONDITION,
+                written.span,
+                format!("this {what} condition is always the same"),
+            )
+            .label("does not depend on the event or the settings")
+            .help("test a field of the event (`.x == ...`) or a setting, or remove the condition");
+        }
     }
 
     fn unreachable_rules(&mut self, rules: &[ast::RuleDef]) {
@@ -259,10 +290,11 @@ impl<'m> Compiler<'m> {
     fn finish(&mut self, merged: &'m Merged) {
         for l in &merged.lets {
             let name = l.name.node.as_str();
+            let used = self.globals[name].used;
             if matches!(self.globals[name].state, State::Todo) {
                 self.global(name);
             }
-            if !self.globals[name].used && l.name.span.file == 0 {
+            if !used && l.name.span.file == 0 {
                 self.warn(
                     codes::UNUSED_LET,
                     l.name.span,
@@ -405,8 +437,10 @@ impl<'m> Compiler<'m> {
                 Stmt::For(slot, index_slot, e, body, site)
             }
             ast::Stmt::If(cond, then, otherwise) => {
+                let before = self.diags.len();
                 let (c, info) = self.expr(cond);
                 self.want_bool(info, cond.span, "`if`");
+                self.constant_condition(&c, cond, "`if`", before);
                 let site = self.site(cond.span);
                 Stmt::If(c, self.block(then), self.block(otherwise), site)
             }

@@ -50,6 +50,8 @@ pub const UNUSED_LET: Code = Code("mapc::unused-let");
 pub const UNUSED_FN: Code = Code("mapc::unused-fn");
 /// A rule that can never run.
 pub const UNREACHABLE_RULE: Code = Code("mapc::unreachable-rule");
+/// A condition that no event or setting can change.
+pub const CONSTANT_CONDITION: Code = Code("mapc::constant-condition");
 /// One output field written twice in the same object.
 pub const DUPLICATE_FIELD: Code = Code("mapc::duplicate-field");
 /// A settings file names a setting the mapping does not declare.

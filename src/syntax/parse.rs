@@ -373,7 +373,7 @@ impl Builder {
     fn object(&self, pair: Pair<Rule>) -> Result<Spanned<Expr>, Diagnostic> {
         let span = self.span(&pair);
         let mut entries = Vec::new();
-        for e in pair.into_inner() {
+        for e in pair.into_inner().filter(|p| p.as_rule() != Rule::comma) {
             let espan = self.span(&e);
             let kind = e.as_rule();
             let mut inner = e.into_inner();
@@ -658,6 +658,7 @@ fn describe(kind: Rule) -> Option<&'static str> {
         Rule::fn_item => "`fn`",
         Rule::rule => "a rule (`on <type> { ... }`)",
         Rule::event_types => "an event type",
+        Rule::comma => "`,`",
         Rule::block => "a block (`{ ... }`)",
         Rule::require_stmt => "`require`",
         Rule::reject_stmt => "`reject`",
