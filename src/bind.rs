@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use crate::compile::ir::{Code, Entry, Expr, Part, Rule, Seg, Stmt};
-use crate::eval::{walk_json, Machine};
+use crate::doc::Doc;
+use crate::eval::{walk_doc, Machine};
 use crate::syntax::ast::Span;
 
 /// A copy of `code` with `values` (one per declared setting) folded in,
@@ -33,11 +34,11 @@ pub fn bind(code: &Code, values: &[Option<Value>]) -> (Code, Vec<(Box<str>, Span
                 folder.expr(w);
             }
             match rule.when {
-                Some(Expr::Const(ref v)) if **v == Value::Bool(false) => {
+                Some(Expr::Const(ref v)) if **v == Doc::Bool(false) => {
                     dropped.push((ty.clone(), rule.header));
                     continue;
                 }
-                Some(Expr::Const(ref v)) if **v == Value::Bool(true) => rule.when = None,
+                Some(Expr::Const(ref v)) if **v == Doc::Bool(true) => rule.when = None,
                 _ => {}
             }
             let unconditional = rule.when.is_none();
@@ -54,12 +55,15 @@ pub fn bind(code: &Code, values: &[Option<Value>]) -> (Code, Vec<(Box<str>, Span
 struct Folder<'v> {
     values: &'v [Option<Value>],
     /// Top-level lets that became constants, by id.
-    globals: Vec<Option<Value>>,
+    globals: Vec<Option<Doc<'static>>>,
 }
 
 fn truth(e: &Expr) -> Option<bool> {
     match e {
-        Expr::Const(v) => v.as_bool(),
+        Expr::Const(v) => match **v {
+            Doc::Bool(b) => Some(b),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -126,7 +130,7 @@ impl Folder<'_> {
             Expr::Absent | Expr::Const(_) => return true,
             Expr::Setting(i) => {
                 *e = match self.values.get(*i).cloned().flatten() {
-                    Some(v) => Expr::Const(Box::new(v)),
+                    Some(v) => Expr::Const(Box::new(Doc::from_owned(v))),
                     None => Expr::Absent,
                 };
                 return true;
@@ -155,8 +159,8 @@ impl Folder<'_> {
                 let i = self.expr(index);
                 let seg = match &**index {
                     Expr::Const(v) => match &**v {
-                        Value::String(s) => Some(Seg::Key(s.as_str().into())),
-                        Value::Number(n) => n.as_i64().map(Seg::Index),
+                        Doc::Str(s) => Some(Seg::Key(s.as_ref().into())),
+                        Doc::Num(n) => n.as_i64().map(Seg::Index),
                         _ => None,
                     },
                     Expr::Absent => {
@@ -197,7 +201,7 @@ impl Folder<'_> {
                 match truth(a) {
                     // false && x, true || x: decided by the left side.
                     Some(l) if l != is_and => {
-                        *e = Expr::Const(Box::new(Value::Bool(l)));
+                        *e = Expr::Const(Box::new(Doc::Bool(l)));
                         return true;
                     }
                     // true && x, false || x: the right side decides.
@@ -228,7 +232,7 @@ impl Folder<'_> {
                         *e = std::mem::replace(&mut **b, Expr::Absent);
                         return cb;
                     }
-                    Expr::Const(v) if v.is_null() => {
+                    Expr::Const(v) if **v == Doc::Null => {
                         *e = std::mem::replace(&mut **b, Expr::Absent);
                         return cb;
                     }
@@ -304,11 +308,11 @@ fn push(segs: Box<[Seg]>, seg: Seg) -> Box<[Seg]> {
     v.into()
 }
 
-fn const_path(v: &Value, segs: &[Seg]) -> Expr {
+fn const_path(v: &Doc<'static>, segs: &[Seg]) -> Expr {
     if segs.is_empty() {
         return Expr::Const(Box::new(v.clone()));
     }
-    match walk_json(v, segs).to_json() {
+    match walk_doc(v, segs).to_doc() {
         Some(v) => Expr::Const(Box::new(v)),
         None => Expr::Absent,
     }
@@ -320,10 +324,10 @@ fn const_path(v: &Value, segs: &[Seg]) -> Expr {
 fn evaluate_closed(e: &Expr) -> Option<Expr> {
     static EMPTY: std::sync::OnceLock<Code> = std::sync::OnceLock::new();
     let code = EMPTY.get_or_init(Code::default);
-    let event = Value::Null;
+    let event = Doc::Null;
     let mut m = Machine::new(code, &event);
     let v = m.eval(e).ok()?;
-    Some(match v.to_json() {
+    Some(match v.to_doc() {
         Some(j) => Expr::Const(Box::new(j)),
         None => Expr::Absent,
     })

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 
 use serde_json::{Number, Value};
 
+use crate::doc::Doc;
+
 use crate::compile::ir::{Code, Entry, Expr, Part, Seg, Site, Stmt};
 use crate::syntax::ast::BinOp;
 use crate::value::{copied_field, Kind, Val};
@@ -42,13 +44,13 @@ pub type Reason = String;
 /// The state of one event's evaluation.
 pub(crate) struct Machine<'a> {
     code: &'a Code,
-    event: &'a Value,
+    event: &'a Doc<'a>,
     locals: Vec<Val<'a>>,
     globals: Vec<Option<Val<'a>>>,
 }
 
 impl<'a> Machine<'a> {
-    pub(crate) fn new(code: &'a Code, event: &'a Value) -> Self {
+    pub(crate) fn new(code: &'a Code, event: &'a Doc<'a>) -> Self {
         Machine {
             code,
             event,
@@ -102,7 +104,7 @@ impl<'a> Machine<'a> {
                 }
                 Stmt::For(slot, index, e, body, site) => match self.eval(e)? {
                     Val::Absent | Val::Null => {}
-                    Val::Json(Value::Array(items)) => {
+                    Val::Doc(Doc::Array(items)) => {
                         for (i, item) in items.iter().enumerate() {
                             self.locals[*slot] = copied_field(item);
                             self.set_index(*index, i);
@@ -168,7 +170,7 @@ impl<'a> Machine<'a> {
         Ok(match e {
             Expr::Absent | Expr::Setting(_) => Val::Absent,
             Expr::Const(v) => constant(v),
-            Expr::Event(segs) => walk_json(self.event, segs),
+            Expr::Event(segs) => walk_doc(self.event, segs),
             Expr::Local(slot, segs) => walk(&self.locals[*slot], segs),
             Expr::Global(id, segs) => {
                 if self.globals[*id].is_none() {
@@ -198,17 +200,9 @@ impl<'a> Machine<'a> {
             }
             Expr::Query(query, arg) => match self.eval(arg)? {
                 Val::Absent | Val::Null => Val::Absent,
-                Val::Json(v) => query_json(query, v),
+                // JSONPath runs on serde_json values: queries copy their input.
                 other => match other.to_json() {
-                    Some(owned) => match query_json(query, &owned) {
-                        Val::Array(items) => Val::Array(
-                            items
-                                .into_iter()
-                                .map(|i| i.to_json().map_or(Val::Absent, Val::from_owned))
-                                .collect(),
-                        ),
-                        _ => Val::Absent,
-                    },
+                    Some(owned) => query_json(query, &owned),
                     None => Val::Absent,
                 },
             },
@@ -336,10 +330,10 @@ impl<'a> Machine<'a> {
                 }
                 Entry::Spread(e, site) => match self.eval(e)? {
                     Val::Absent | Val::Null => {}
-                    Val::Json(Value::Object(m)) => {
+                    Val::Doc(Doc::Object(m)) => {
                         fields.reserve(m.len());
                         for (k, v) in m {
-                            put(&mut fields, Cow::Borrowed(k), copied_field(v));
+                            put(&mut fields, Cow::Borrowed(k.as_ref()), copied_field(v));
                         }
                     }
                     Val::Object(fs) => {
@@ -361,19 +355,19 @@ impl<'a> Machine<'a> {
 }
 
 /// A constant of the program. JSON null here is the literal `null`.
-fn constant(v: &Value) -> Val<'_> {
+fn constant<'a>(v: &'a Doc<'a>) -> Val<'a> {
     match v {
-        Value::Null => Val::Null,
-        other => Val::from_json(other),
+        Doc::Null => Val::Null,
+        other => Val::from_doc(other),
     }
 }
 
-/// Follows a path through borrowed JSON without copying anything.
-pub(crate) fn walk_json<'a>(mut v: &'a Value, segs: &[Seg]) -> Val<'a> {
+/// Follows a path through a borrowed document without copying anything.
+pub(crate) fn walk_doc<'a>(mut v: &'a Doc<'a>, segs: &[Seg]) -> Val<'a> {
     for seg in segs {
         let next = match (seg, v) {
-            (Seg::Key(k), Value::Object(m)) => m.get(&**k),
-            (Seg::Index(i), Value::Array(items)) => {
+            (Seg::Key(k), Doc::Object(_)) => v.get(k),
+            (Seg::Index(i), Doc::Array(items)) => {
                 let i = if *i < 0 { items.len() as i64 + i } else { *i };
                 usize::try_from(i).ok().and_then(|i| items.get(i))
             }
@@ -384,14 +378,14 @@ pub(crate) fn walk_json<'a>(mut v: &'a Value, segs: &[Seg]) -> Val<'a> {
             None => return Val::Absent,
         }
     }
-    Val::from_json(v)
+    Val::from_doc(v)
 }
 
 /// Follows a path through any value.
 pub(crate) fn walk<'a>(v: &Val<'a>, segs: &[Seg]) -> Val<'a> {
     match (v, segs) {
         (_, []) => v.clone(),
-        (Val::Json(j), _) => walk_json(j, segs),
+        (Val::Doc(d), _) => walk_doc(d, segs),
         (_, [first, rest @ ..]) => {
             let next = match first {
                 Seg::Key(k) => v.get(k),
@@ -402,9 +396,13 @@ pub(crate) fn walk<'a>(v: &Val<'a>, segs: &[Seg]) -> Val<'a> {
     }
 }
 
-fn query_json<'a>(query: &jsonpath_rust::parser::model::JpQuery, v: &'a Value) -> Val<'a> {
+fn query_json(query: &jsonpath_rust::parser::model::JpQuery, v: &Value) -> Val<'static> {
     match jsonpath_rust::query::js_path_process(query, v) {
-        Ok(refs) => Val::Array(refs.into_iter().map(|r| copied_field(r.val())).collect()),
+        Ok(refs) => Val::Array(
+            refs.into_iter()
+                .map(|r| Val::from_owned(r.val().clone()))
+                .collect(),
+        ),
         Err(_) => Val::Array(Vec::new()),
     }
 }

@@ -23,13 +23,16 @@
 //! let settings = Settings::from_yaml_str("settings.yaml", "greeting: Hi").unwrap();
 //! let program = mapping.bind(&settings).expect("the settings fit the mapping");
 //!
-//! let event = serde_json::json!({"type": "track", "userId": "ada"});
+//! // Events are parsed into a `Doc`, whose strings borrow from the text.
+//! let line = r#"{"type": "track", "userId": "ada"}"#;
+//! let event = mapc::Doc::parse(line).unwrap();
 //! let records = program.map_event(&event).unwrap();
 //! assert_eq!(records[0].api, "out");
 //! // `plan` is left out: the event has no properties.plan.
 //! assert_eq!(records[0].payload.to_json().unwrap(), serde_json::json!({"text": "Hi, ada!"}));
 //!
-//! let rejected = program.map_event(&serde_json::json!({"type": "track"})).unwrap_err();
+//! // `map_value` takes a serde_json value and returns owned records.
+//! let rejected = program.map_value(&serde_json::json!({"type": "track"})).unwrap_err();
 //! assert_eq!(rejected.to_string(), "track needs a userId");
 //! ```
 #![forbid(unsafe_code)]
@@ -38,6 +41,7 @@
 mod bind;
 pub mod compile;
 pub mod diagnostic;
+pub mod doc;
 mod eval;
 mod load;
 mod program;
@@ -48,6 +52,7 @@ pub mod syntax;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity, SourceMap};
+pub use doc::Doc;
 pub use eval::Record;
 pub use program::{check, Limits, Mapping, Outcome, Program, Rejection};
 pub use run::{run, RunOptions, Sinks, Stats};

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::bind::bind;
 use crate::compile::{self, ir::Code};
 use crate::diagnostic::{codes, Diagnostic, Diagnostics, SourceMap};
+use crate::doc::Doc;
 use crate::eval::{Machine, Record};
 use crate::load::load;
 use crate::settings::{SettingInfo, Settings, SettingsError};
@@ -225,22 +226,30 @@ impl Program {
     /// Maps one event to its records, or says why it is rejected. The
     /// event is dispatched on its `type` field to the first `on` rule of
     /// that type whose condition holds; an empty result means filtered.
-    pub fn map_event<'a>(&'a self, event: &'a Value) -> Result<Vec<Record<'a>>, Rejection> {
+    /// Records borrow from the event and the program.
+    pub fn map_event<'a>(&'a self, event: &'a Doc<'a>) -> Result<Vec<Record<'a>>, Rejection> {
         let mut out = Vec::new();
         self.map_into(event, &mut out).map_err(Rejection)?;
         Ok(out)
     }
 
-    fn map_into<'a>(&'a self, event: &'a Value, out: &mut Vec<Record<'a>>) -> Result<(), String> {
-        let Value::Object(fields) = event else {
+    /// Maps a `serde_json::Value` event to owned `{"api", "payload"}`
+    /// records: the convenient form when speed matters less.
+    pub fn map_value(&self, event: &Value) -> Result<Vec<Value>, Rejection> {
+        let doc = Doc::from_value(event);
+        Ok(self.map_event(&doc)?.iter().map(Record::to_json).collect())
+    }
+
+    fn map_into<'a>(&'a self, event: &'a Doc<'a>, out: &mut Vec<Record<'a>>) -> Result<(), String> {
+        let Doc::Object(fields) = event else {
             return Err(format!(
                 "an event must be a JSON object, found {}",
-                json_kind(event)
+                doc_kind(event)
             ));
         };
-        let ty = match fields.get("type") {
-            Some(Value::String(s)) => s.as_str(),
-            None | Some(Value::Null) => {
+        let ty = match fields.iter().find(|(k, _)| k == "type").map(|(_, v)| v) {
+            Some(Doc::Str(s)) => s.as_ref(),
+            None | Some(Doc::Null) => {
                 return Err(format!(
                     "the event has no \"type\" field; expected one of: {}",
                     self.types
@@ -249,7 +258,7 @@ impl Program {
             Some(other) => {
                 return Err(format!(
                     "the event's \"type\" must be a string such as \"track\", found {}",
-                    json_kind(other)
+                    doc_kind(other)
                 ))
             }
         };
@@ -305,7 +314,7 @@ impl Program {
             return Err("the line is empty; expected one JSON event per line".to_string());
         }
         check_depth(line, limits.max_depth)?;
-        let event: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let event = Doc::parse(text).map_err(|e| format!("invalid JSON: {e}"))?;
         let mut records = Vec::new();
         self.map_into(&event, &mut records)?;
         let start = out.len();
@@ -371,13 +380,13 @@ fn check_depth(line: &[u8], max: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn json_kind(v: &Value) -> &'static str {
+fn doc_kind(v: &Doc<'_>) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Doc::Null => "null",
+        Doc::Bool(_) => "a boolean",
+        Doc::Num(_) => "a number",
+        Doc::Str(_) => "a string",
+        Doc::Array(_) => "an array",
+        Doc::Object(_) => "an object",
     }
 }

@@ -10,6 +10,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::{Number, Value};
 
+use crate::doc::Doc;
+
 /// A value during evaluation. Lifetime `'a` is that of the event and the
 /// program it borrows from.
 #[derive(Clone, Debug, Default)]
@@ -26,7 +28,7 @@ pub enum Val<'a> {
     /// A string.
     Str(Cow<'a, str>),
     /// An array or object borrowed as it is from the event or a constant.
-    Json(&'a Value),
+    Doc(&'a Doc<'a>),
     /// An array built by the mapping.
     Array(Vec<Val<'a>>),
     /// An object built by the mapping, in insertion order.
@@ -67,16 +69,16 @@ impl fmt::Display for Kind {
 }
 
 impl<'a> Val<'a> {
-    /// Reads a JSON value. Scalars are unpacked; arrays and objects stay
-    /// borrowed; JSON `null` reads as absent (Segment libraries send null
-    /// for "not set").
-    pub fn from_json(v: &'a Value) -> Val<'a> {
+    /// Reads a document value. Scalars are unpacked; arrays and objects
+    /// stay borrowed; JSON `null` reads as absent (Segment libraries send
+    /// null for "not set").
+    pub fn from_doc(v: &'a Doc<'a>) -> Val<'a> {
         match v {
-            Value::Null => Val::Absent,
-            Value::Bool(b) => Val::Bool(*b),
-            Value::Number(n) => Val::Num(n.clone()),
-            Value::String(s) => Val::Str(Cow::Borrowed(s)),
-            Value::Array(_) | Value::Object(_) => Val::Json(v),
+            Doc::Null => Val::Absent,
+            Doc::Bool(b) => Val::Bool(*b),
+            Doc::Num(n) => Val::Num(n.clone()),
+            Doc::Str(s) => Val::Str(Cow::Borrowed(s.as_ref())),
+            Doc::Array(_) | Doc::Object(_) => Val::Doc(v),
         }
     }
 
@@ -95,9 +97,9 @@ impl<'a> Val<'a> {
             Val::Str(_) => Kind::String,
             Val::Array(_) => Kind::Array,
             Val::Object(_) => Kind::Object,
-            Val::Json(Value::Array(_)) => Kind::Array,
-            Val::Json(Value::Object(_)) => Kind::Object,
-            Val::Json(v) => Val::from_json(v).kind(),
+            Val::Doc(Doc::Array(_)) => Kind::Array,
+            Val::Doc(Doc::Object(_)) => Kind::Object,
+            Val::Doc(v) => Val::from_doc(v).kind(),
         }
     }
 
@@ -138,7 +140,7 @@ impl<'a> Val<'a> {
     /// One field of an object (absent for anything else).
     pub fn get(&self, key: &str) -> Val<'a> {
         match self {
-            Val::Json(Value::Object(m)) => m.get(key).map_or(Val::Absent, Val::from_json),
+            Val::Doc(d) => d.get(key).map_or(Val::Absent, Val::from_doc),
             Val::Object(fields) => fields
                 .iter()
                 .rev()
@@ -151,8 +153,8 @@ impl<'a> Val<'a> {
     /// One item of an array; negative indexes count from the end.
     pub fn at(&self, index: i64) -> Val<'a> {
         match self {
-            Val::Json(Value::Array(items)) => {
-                resolve_index(index, items.len()).map_or(Val::Absent, |i| Val::from_json(&items[i]))
+            Val::Doc(Doc::Array(items)) => {
+                resolve_index(index, items.len()).map_or(Val::Absent, |i| Val::from_doc(&items[i]))
             }
             Val::Array(items) => {
                 resolve_index(index, items.len()).map_or(Val::Absent, |i| items[i].clone())
@@ -164,7 +166,7 @@ impl<'a> Val<'a> {
     /// The items of an array, or None if this is not one.
     pub fn items(&self) -> Option<Vec<Val<'a>>> {
         match self {
-            Val::Json(Value::Array(items)) => Some(items.iter().map(Val::from_json).collect()),
+            Val::Doc(Doc::Array(items)) => Some(items.iter().map(Val::from_doc).collect()),
             Val::Array(items) => Some(items.clone()),
             _ => None,
         }
@@ -173,14 +175,34 @@ impl<'a> Val<'a> {
     /// The fields of an object, or None if this is not one.
     pub fn entries(&self) -> Option<Vec<(Cow<'a, str>, Val<'a>)>> {
         match self {
-            Val::Json(Value::Object(m)) => Some(
-                m.iter()
-                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), json_field(v)))
+            Val::Doc(Doc::Object(fields)) => Some(
+                fields
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_ref()), copied_field(v)))
                     .collect(),
             ),
             Val::Object(fields) => Some(fields.clone()),
             _ => None,
         }
+    }
+
+    /// Converts to an owned document (absent becomes None).
+    pub fn to_doc(&self) -> Option<Doc<'static>> {
+        Some(match self {
+            Val::Absent => return None,
+            Val::Null => Doc::Null,
+            Val::Bool(b) => Doc::Bool(*b),
+            Val::Num(n) => Doc::Num(n.clone()),
+            Val::Str(s) => Doc::Str(Cow::Owned(s.to_string())),
+            Val::Doc(v) => Doc::from_owned(v.to_value()),
+            Val::Array(items) => Doc::Array(items.iter().filter_map(Val::to_doc).collect()),
+            Val::Object(fields) => Doc::Object(
+                fields
+                    .iter()
+                    .filter_map(|(k, v)| Some((Cow::Owned(k.to_string()), v.to_doc()?)))
+                    .collect(),
+            ),
+        })
     }
 
     /// Converts to an owned JSON value (absent becomes None).
@@ -191,7 +213,7 @@ impl<'a> Val<'a> {
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => Value::Number(n.clone()),
             Val::Str(s) => Value::String(s.to_string()),
-            Val::Json(v) => (*v).clone(),
+            Val::Doc(v) => v.to_value(),
             Val::Array(items) => Value::Array(items.iter().filter_map(Val::to_json).collect()),
             Val::Object(fields) => {
                 let mut m = serde_json::Map::new();
@@ -213,7 +235,7 @@ impl<'a> Val<'a> {
             (Val::Bool(a), Val::Bool(b)) => a == b,
             (Val::Num(a), Val::Num(b)) => num_eq(a, b),
             (Val::Str(a), Val::Str(b)) => a == b,
-            (Val::Json(a), Val::Json(b)) => a == b,
+            (Val::Doc(a), Val::Doc(b)) => a == b,
             _ => match (self.kind(), other.kind()) {
                 (Kind::Array, Kind::Array) => {
                     let (a, b) = (
@@ -237,12 +259,12 @@ impl<'a> Val<'a> {
     }
 }
 
-/// A field value read out of a JSON object being copied: kept as it is,
-/// nulls included, because copying an object passes data through.
-fn json_field(v: &Value) -> Val<'_> {
+/// A field value read out of an object (or array) being copied whole:
+/// kept as it is, nulls included, because copying passes data through.
+pub fn copied_field<'a>(v: &'a Doc<'a>) -> Val<'a> {
     match v {
-        Value::Null => Val::Null,
-        other => Val::from_json(other),
+        Doc::Null => Val::Null,
+        other => Val::from_doc(other),
     }
 }
 
@@ -266,7 +288,7 @@ impl Serialize for Val<'_> {
             Val::Bool(b) => s.serialize_bool(*b),
             Val::Num(n) => n.serialize(s),
             Val::Str(v) => s.serialize_str(v),
-            Val::Json(v) => v.serialize(s),
+            Val::Doc(v) => v.serialize(s),
             Val::Array(items) => {
                 let mut seq = s.serialize_seq(None)?;
                 for v in items.iter().filter(|v| v.is_present()) {
@@ -302,11 +324,6 @@ impl Val<'static> {
             ),
         }
     }
-}
-
-/// Reads a field value out of a JSON object being copied whole.
-pub fn copied_field(v: &Value) -> Val<'_> {
-    json_field(v)
 }
 
 /// A string quoted for a message, shortened so that a huge input value

@@ -16,9 +16,9 @@ fn run(call: &str) -> Option<Value> {
     let program = mapping.bind(&Settings::default()).unwrap();
     let event = event();
     let records = program
-        .map_event(&event)
+        .map_value(&event)
         .unwrap_or_else(|r| panic!("example `{call}` was rejected: {r}"));
-    records[0].payload.to_json().unwrap().get("v").cloned()
+    records[0]["payload"].get("v").cloned()
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn builtin_failures_reject_the_event_with_the_value_and_place() {
     .unwrap();
     let program = mapping.bind(&Settings::default()).unwrap();
     let event = event();
-    let reason = program.map_event(&event).unwrap_err().to_string();
+    let reason = program.map_value(&event).unwrap_err().to_string();
     assert_eq!(
         reason,
         "\"Basic\" is not a number (in `number(.properties.plan)` at f.map:2:22)"
@@ -74,7 +74,7 @@ fn epoch_ms_rejects_what_it_cannot_read() {
             .bind(&Settings::default())
             .unwrap();
         let event = event();
-        let reason = program.map_event(&event).unwrap_err().to_string();
+        let reason = program.map_value(&event).unwrap_err().to_string();
         assert!(reason.contains(phrase), "{input}: {reason}");
     }
 }
@@ -90,7 +90,7 @@ fn number_refuses_nan_and_infinity_spelled_as_strings() {
             .unwrap();
         let event = event();
         assert!(
-            program.map_event(&event).is_err(),
+            program.map_value(&event).is_err(),
             "number({text:?}) should fail"
         );
     }

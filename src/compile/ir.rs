@@ -3,7 +3,8 @@
 //! never the AST, and never looks a name up by string.
 
 use jsonpath_rust::parser::model::JpQuery;
-use serde_json::Value;
+
+use crate::doc::Doc;
 
 use crate::stdlib::Builtin;
 use crate::syntax::ast::{BinOp, Span};
@@ -58,7 +59,7 @@ pub enum Expr {
     /// Nothing.
     Absent,
     /// A constant; JSON null here is the literal `null`.
-    Const(Box<Value>),
+    Const(Box<Doc<'static>>),
     /// A setting, replaced by its value when the program is bound.
     Setting(usize),
     /// A path from the event root.

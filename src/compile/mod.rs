@@ -7,7 +7,7 @@ pub mod ir;
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::doc::Doc;
 
 use crate::diagnostic::{codes, Code as DiagCode, Diagnostic, SourceMap};
 use crate::load::Merged;
@@ -529,14 +529,14 @@ impl<'m> Compiler<'m> {
     fn expr(&mut self, e: &'m Spanned<ast::Expr>) -> (Expr, Info) {
         use ast::Expr as A;
         match &e.node {
-            A::Null => (Expr::Const(Box::new(Value::Null)), Info::of(Ty::Null)),
-            A::Bool(b) => (Expr::Const(Box::new(Value::Bool(*b))), Info::of(Ty::Bool)),
+            A::Null => (Expr::Const(Box::new(Doc::Null)), Info::of(Ty::Null)),
+            A::Bool(b) => (Expr::Const(Box::new(Doc::Bool(*b))), Info::of(Ty::Bool)),
             A::Number(n) => (
-                Expr::Const(Box::new(Value::Number(n.clone()))),
+                Expr::Const(Box::new(Doc::Num(n.clone()))),
                 Info::of(Ty::Number),
             ),
             A::String(s) => (
-                Expr::Const(Box::new(Value::String(s.clone()))),
+                Expr::Const(Box::new(Doc::Str(s.clone().into()))),
                 Info::of(Ty::String),
             ),
             A::Template(parts) => {

@@ -202,8 +202,8 @@ pub const NONEMPTY: Builtin = Builtin {
             Val::Str(s) => s.is_empty(),
             Val::Array(i) => i.iter().all(|x| !x.is_present()),
             Val::Object(f) => f.iter().all(|(_, x)| !x.is_present()),
-            Val::Json(serde_json::Value::Array(i)) => i.is_empty(),
-            Val::Json(serde_json::Value::Object(m)) => m.is_empty(),
+            Val::Doc(crate::doc::Doc::Array(i)) => i.is_empty(),
+            Val::Doc(crate::doc::Doc::Object(m)) => m.is_empty(),
             _ => false,
         };
         Ok(if empty { Val::Absent } else { v })
