@@ -192,11 +192,21 @@ impl<'a> Machine<'a> {
                 }
             }
             Expr::Call(builtin, args, site) => {
-                let mut vals = Vec::with_capacity(args.len());
-                for a in args {
-                    vals.push(self.eval(a)?);
-                }
-                (builtin.eval)(vals).map_err(|m| self.at(*site, m))?
+                // Most calls take one or two arguments: keep them on the stack.
+                let result = if args.len() <= 4 {
+                    let mut vals: [Val<'a>; 4] = Default::default();
+                    for (slot, a) in vals.iter_mut().zip(args) {
+                        *slot = self.eval(a)?;
+                    }
+                    (builtin.eval)(&mut vals[..args.len()])
+                } else {
+                    let mut vals = Vec::with_capacity(args.len());
+                    for a in args {
+                        vals.push(self.eval(a)?);
+                    }
+                    (builtin.eval)(&mut vals)
+                };
+                result.map_err(|m| self.at(*site, m))?
             }
             Expr::Query(query, arg) => match self.eval(arg)? {
                 Val::Absent | Val::Null => Val::Absent,

@@ -18,7 +18,7 @@ pub const NUMBER: Builtin = Builtin {
     returns: Ty::Number,
     doc: "A number, or a numeric string read as a number (\"32\" → 32); missing stays missing; anything else fails.",
     examples: &[("number(\"32\")", "32"), ("number(\" -3.5 \")", "-3.5"), ("number(7)", "7"), ("number(.nothing)", "absent")],
-    eval: |mut a| {
+    eval: |a| {
         let v = std::mem::take(&mut a[0]);
         match v {
             Val::Absent | Val::Null | Val::Num(_) => Ok(v),
@@ -52,7 +52,7 @@ pub const STRING: Builtin = Builtin {
     returns: Ty::String,
     doc: "The value as text: strings as they are, numbers and booleans written out, arrays and objects as JSON.",
     examples: &[("string(42)", "\"42\""), ("string(true)", "\"true\""), ("string(\"a\")", "\"a\""), ("string(.nothing)", "absent")],
-    eval: |mut a| {
+    eval: |a| {
         let v = std::mem::take(&mut a[0]);
         Ok(match v {
             Val::Absent | Val::Str(_) => v,
@@ -83,7 +83,7 @@ pub const EPOCH_MS: Builtin = Builtin {
         ("epoch_ms(\"1577871000\")", "1577871000000"),
         ("epoch_ms(.nothing)", "absent"),
     ],
-    eval: |mut a| {
+    eval: |a| {
         let v = std::mem::take(&mut a[0]);
         match &v {
             Val::Absent | Val::Null => Ok(Val::Absent),

@@ -49,7 +49,7 @@ impl Ty {
 }
 
 /// What a built-in does at run time: arguments in, value or message out.
-pub type Eval = for<'a> fn(Vec<Val<'a>>) -> Result<Val<'a>, String>;
+pub type Eval = for<'a> fn(&mut [Val<'a>]) -> Result<Val<'a>, String>;
 
 /// One built-in function.
 pub struct Builtin {

@@ -29,7 +29,7 @@ fn key_args<'a>(func: &str, args: &[Val<'a>]) -> Result<Vec<Cow<'a, str>>, Strin
     Ok(keys)
 }
 
-fn filter_keys<'a>(func: &str, mut a: Vec<Val<'a>>, keep_listed: bool) -> Result<Val<'a>, String> {
+fn filter_keys<'a>(func: &str, a: &mut [Val<'a>], keep_listed: bool) -> Result<Val<'a>, String> {
     let obj = std::mem::take(&mut a[0]);
     if matches!(obj, Val::Absent) {
         return Ok(Val::Absent);
@@ -122,7 +122,7 @@ pub const KEYS: Builtin = Builtin {
     returns: Ty::Array,
     doc: "The object's keys, in order.",
     examples: &[("keys({b: 1, a: 2})", "[\"b\", \"a\"]")],
-    eval: |mut a| {
+    eval: |a| {
         let obj = std::mem::take(&mut a[0]);
         if !obj.is_present() {
             return Ok(Val::Absent);
@@ -196,7 +196,7 @@ pub const NONEMPTY: Builtin = Builtin {
         ("nonempty([])", "absent"),
         ("nonempty({a: 1})", "{\"a\": 1}"),
     ],
-    eval: |mut a| {
+    eval: |a| {
         let v = std::mem::take(&mut a[0]);
         let empty = match &v {
             Val::Str(s) => s.is_empty(),

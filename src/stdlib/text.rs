@@ -15,7 +15,7 @@ macro_rules! string_map {
             returns: Ty::String,
             doc: $doc,
             examples: $ex,
-            eval: |mut a| match std::mem::take(&mut a[0]) {
+            eval: |a| match std::mem::take(&mut a[0]) {
                 Val::Absent => Ok(Val::Absent),
                 Val::Str(s) => {
                     let f: fn(&str) -> Cow<'_, str> = $f;
@@ -72,7 +72,7 @@ pub const NONBLANK: Builtin = Builtin {
     returns: Ty::Any,
     doc: "Missing when the value is an empty or all-whitespace string; otherwise the value. Use it before `??` to let blank strings fall through.",
     examples: &[("nonblank(\" \") ?? \"x\"", "\"x\""), ("nonblank(\"a\")", "\"a\""), ("nonblank(0)", "0")],
-    eval: |mut a| {
+    eval: |a| {
         let v = std::mem::take(&mut a[0]);
         Ok(match &v {
             Val::Str(s) if s.trim().is_empty() => Val::Absent,
