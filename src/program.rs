@@ -167,13 +167,12 @@ fn check_source(name: &str, path: Option<std::path::PathBuf>, text: Arc<str>) ->
     let mut sources = SourceMap::default();
     let mut diags = Vec::new();
     let merged = load(&mut sources, name.to_string(), path, text, &mut diags);
-    let output = if diags.iter().any(|d| d.severity == crate::Severity::Error) {
-        None
-    } else {
-        let out = compile::compile(&merged, &sources, &mut diags);
-        Some(out)
-    };
-    let output = output.filter(|_| !diags.iter().any(|d| d.severity == crate::Severity::Error));
+    let has_errors =
+        |diags: &[Diagnostic]| diags.iter().any(|d| d.severity == crate::Severity::Error);
+    // Files that do not load are not compiled; code with errors is not kept.
+    let output = (!has_errors(&diags))
+        .then(|| compile::compile(&merged, &sources, &mut diags))
+        .filter(|_| !has_errors(&diags));
     Checked {
         sources,
         diags,
@@ -298,11 +297,7 @@ impl Program {
         out: &mut Vec<u8>,
     ) -> Result<usize, String> {
         if line.len() > limits.max_line_bytes {
-            return Err(format!(
-                "the line is {} bytes long; the limit is {} (raise it with --max-line-bytes)",
-                line.len(),
-                limits.max_line_bytes
-            ));
+            return Err(too_long(line.len(), limits.max_line_bytes));
         }
         let text = std::str::from_utf8(line).map_err(|e| {
             format!(
@@ -345,6 +340,11 @@ impl Default for Limits {
             max_depth: 64,
         }
     }
+}
+
+/// The rejection reason for a line over the size limit.
+pub(crate) fn too_long(len: usize, max: usize) -> String {
+    format!("the line is {len} bytes long; the limit is {max} (raise it with --max-line-bytes)")
 }
 
 /// Rejects JSON nested deeper than `max` before parsing it (the parser's

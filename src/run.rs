@@ -4,7 +4,7 @@
 
 use std::io::{self, BufRead, Write};
 
-use crate::program::{Limits, Outcome, Program};
+use crate::program::{too_long as too_long_reason, Limits, Outcome, Program};
 
 /// Counts of one run: read = mapped + filtered + rejected.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -170,13 +170,9 @@ pub fn run(
                 Outcome::Filtered => stats.filtered += 1,
                 Outcome::Rejected(reason) => {
                     stats.rejected += 1;
-                    let reason = match too_long {
-                        Some(n) => format!("the line is {n} bytes long; the limit is {max} (raise it with --max-line-bytes)"),
-                        None => reason.clone(),
-                    };
                     writeln!(log, "line {line_no}: rejected: {reason}")?;
                     if let Some(e) = errors.as_mut() {
-                        write_error(&mut **e, line_no, &reason, input_line, too_long.is_some())?;
+                        write_error(&mut **e, line_no, reason, input_line, too_long.is_some())?;
                     }
                 }
             }
@@ -204,7 +200,8 @@ fn map_batch(
                    (buf, outcome): &mut (Vec<u8>, Outcome)| {
         buf.clear();
         *outcome = match too_long {
-            Some(_) => Outcome::Rejected(String::new()),
+            // Only the first bytes of the line were kept: say how long it was.
+            Some(len) => Outcome::Rejected(too_long_reason(*len, limits.max_line_bytes)),
             None => program.map_line(line, limits, buf),
         };
     };
