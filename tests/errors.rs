@@ -126,6 +126,11 @@ fn secrets_cannot_reach_output_or_messages() {
     let (code, _, _, _) =
         one_error("apis out\nsettings { apiKey: string secret }\non t { reject settings.apiKey }");
     assert_eq!(code, "mapc::secret-in-output");
+    let (code, _, msg, _) = one_error(
+        "apis out\nsettings { apiKey: string secret }\non t { require number(settings.apiKey) > 0 else \"x\"\nemit out {} }",
+    );
+    assert_eq!(code, "mapc::secret-in-output");
+    assert!(msg.contains("the messages of `number`"), "{msg}");
     // Testing a secret is fine.
     assert!(Mapping::from_source(
         "ok.map",

@@ -1052,10 +1052,14 @@ impl<'m> Compiler<'m> {
             secret |= info.secret;
             compiled.push(e);
         }
-        let secret = secret && builtin.returns != Ty::Bool;
+        // A function that fails quotes its argument in the rejection
+        // message, so a secret may only go to the boolean tests.
+        if secret && builtin.returns != Ty::Bool {
+            self.secret_error(span, &format!("the messages of `{}`", builtin.name));
+        }
         let info = Info {
             ty: builtin.returns,
-            secret,
+            secret: false,
         };
         if builtin.name == "query" {
             return (self.query(args, compiled), info);
