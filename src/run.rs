@@ -110,7 +110,14 @@ fn read_line(input: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Resu
 }
 
 /// Lines mapped per batch when several threads work.
-const BATCH: usize = 4096;
+const BATCH: usize = 2048;
+
+/// One input line: its bytes (only the first ones when it was too long)
+/// and, when too long, its full length.
+type InputLine = (Vec<u8>, Option<usize>);
+
+/// What mapping one line produced: output bytes and outcome.
+type Mapped = (Vec<u8>, Outcome);
 
 /// Maps every line of `input`. I/O errors end the run; bad events never do.
 pub fn run(
@@ -119,109 +126,179 @@ pub fn run(
     sinks: Sinks<'_>,
     opts: RunOptions,
 ) -> io::Result<Stats> {
-    let mut stats = Stats::default();
-    let Sinks {
-        out,
-        log,
-        mut errors,
-    } = sinks;
-    let max = opts.limits.max_line_bytes;
-    let threads = opts.threads.max(1);
-    let mut lines: Vec<(Vec<u8>, Option<usize>)> = Vec::new();
-    let mut results: Vec<(Vec<u8>, Outcome)> = Vec::new();
-    let mut first_line = 1u64;
-    loop {
-        // Fill a batch (one line when single-threaded keeps latency low).
-        let want = if threads == 1 { 1 } else { BATCH };
-        let mut count = 0;
-        while count < want {
-            if lines.len() <= count {
-                lines.push((Vec::new(), None));
-            }
-            let (buf, too_long) = &mut lines[count];
-            match read_line(input, buf, max)? {
-                None => break,
-                Some(Line::Bytes) => *too_long = None,
-                Some(Line::TooLong(n)) => *too_long = Some(n),
-            }
-            count += 1;
+    let mut acc = Accounts {
+        sinks,
+        stats: Stats::default(),
+        next_line: 1,
+    };
+    if opts.threads <= 1 {
+        let mut line: InputLine = (Vec::new(), None);
+        let mut mapped: Mapped = (Vec::new(), Outcome::Filtered);
+        while read_into(input, &mut line, opts.limits.max_line_bytes)? {
+            map_one(program, &opts.limits, &line, &mut mapped);
+            acc.record(&line, &mapped)?;
         }
-        if count == 0 {
-            break;
-        }
-        map_batch(
-            program,
-            &lines[..count],
-            &opts.limits,
-            threads,
-            &mut results,
-        );
-        for (i, ((out_bytes, outcome), (input_line, too_long))) in
-            results.iter().zip(&lines[..count]).enumerate()
-        {
-            let line_no = first_line + i as u64;
-            stats.read += 1;
-            match outcome {
-                Outcome::Mapped(n) => {
-                    stats.mapped += 1;
-                    stats.records += *n as u64;
-                    out.write_all(out_bytes)?;
-                }
-                Outcome::Filtered => stats.filtered += 1,
-                Outcome::Rejected(reason) => {
-                    stats.rejected += 1;
-                    writeln!(log, "line {line_no}: rejected: {reason}")?;
-                    if let Some(e) = errors.as_mut() {
-                        write_error(&mut **e, line_no, reason, input_line, too_long.is_some())?;
-                    }
-                }
-            }
-        }
-        first_line += count as u64;
+    } else {
+        run_parallel(program, input, &mut acc, opts)?;
     }
-    out.flush()?;
-    if let Some(e) = errors.as_mut() {
+    acc.sinks.out.flush()?;
+    if let Some(e) = acc.sinks.errors.as_mut() {
         e.flush()?;
     }
-    Ok(stats)
+    Ok(acc.stats)
 }
 
-/// Maps a batch, on several threads when asked, keeping input order.
-fn map_batch(
+/// Reads one line into `line`; false at end of input.
+fn read_into(input: &mut dyn BufRead, line: &mut InputLine, max: usize) -> io::Result<bool> {
+    Ok(match read_line(input, &mut line.0, max)? {
+        None => false,
+        Some(Line::Bytes) => {
+            line.1 = None;
+            true
+        }
+        Some(Line::TooLong(n)) => {
+            line.1 = Some(n);
+            true
+        }
+    })
+}
+
+fn map_one(
     program: &Program,
-    lines: &[(Vec<u8>, Option<usize>)],
     limits: &Limits,
-    threads: usize,
-    results: &mut Vec<(Vec<u8>, Outcome)>,
+    (line, too_long): &InputLine,
+    (buf, outcome): &mut Mapped,
 ) {
-    results.resize_with(lines.len(), || (Vec::new(), Outcome::Filtered));
-    results.truncate(lines.len());
-    let map_one = |(line, too_long): &(Vec<u8>, Option<usize>),
-                   (buf, outcome): &mut (Vec<u8>, Outcome)| {
-        buf.clear();
-        *outcome = match too_long {
-            // Only the first bytes of the line were kept: say how long it was.
-            Some(len) => Outcome::Rejected(too_long_reason(*len, limits.max_line_bytes)),
-            None => program.map_line(line, limits, buf),
-        };
+    buf.clear();
+    *outcome = match too_long {
+        // Only the first bytes of the line were kept: say how long it was.
+        Some(len) => Outcome::Rejected(too_long_reason(*len, limits.max_line_bytes)),
+        None => program.map_line(line, limits, buf),
     };
-    if threads == 1 || lines.len() < 64 {
-        lines
-            .iter()
-            .zip(results.iter_mut())
-            .for_each(|(l, r)| map_one(l, r));
-        return;
-    }
-    let chunk = lines.len().div_ceil(threads);
+}
+
+/// The calling thread reads batches and writes results (its input and
+/// sinks need not be `Send`); workers map. Results are written in input
+/// order, and at most two batches per worker are in flight, so memory
+/// stays flat.
+fn run_parallel(
+    program: &Program,
+    input: &mut dyn BufRead,
+    acc: &mut Accounts<'_>,
+    opts: RunOptions,
+) -> io::Result<()> {
+    use std::collections::BTreeMap;
+    use std::sync::{mpsc, Mutex};
+
+    type Job = (u64, Vec<InputLine>);
+    type Done = (u64, Vec<InputLine>, Vec<Mapped>);
+    let threads = opts.threads;
+    let limits = opts.limits;
+    let in_flight = 2 * threads as u64;
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
+    let job_rx = Mutex::new(job_rx);
     std::thread::scope(|s| {
-        for (ls, rs) in lines.chunks(chunk).zip(results.chunks_mut(chunk)) {
-            s.spawn(move || {
-                ls.iter()
-                    .zip(rs.iter_mut())
-                    .for_each(|(l, r)| map_one(l, r))
+        // Owned by this closure, so dropping it below lets the workers end.
+        let job_tx = job_tx;
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
+        for _ in 0..threads {
+            let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+            s.spawn(move || loop {
+                let job = job_rx
+                    .lock()
+                    .map_err(|_| ())
+                    .and_then(|rx| rx.recv().map_err(|_| ()));
+                let Ok((id, lines)) = job else { break };
+                let mut results: Vec<Mapped> = Vec::with_capacity(lines.len());
+                for line in &lines {
+                    let mut mapped = (Vec::new(), Outcome::Filtered);
+                    map_one(program, &limits, line, &mut mapped);
+                    results.push(mapped);
+                }
+                if done_tx.send((id, lines, results)).is_err() {
+                    break;
+                }
             });
         }
-    });
+        drop(done_tx);
+        let mut pending: BTreeMap<u64, (Vec<InputLine>, Vec<Mapped>)> = BTreeMap::new();
+        let (mut sent, mut written) = (0u64, 0u64);
+        let mut write_ready =
+            |pending: &mut BTreeMap<u64, _>, written: &mut u64| -> io::Result<()> {
+                while let Some((lines, results)) = pending.remove(written) {
+                    let (lines, results): (Vec<InputLine>, Vec<Mapped>) = (lines, results);
+                    for (line, mapped) in lines.iter().zip(&results) {
+                        acc.record(line, mapped)?;
+                    }
+                    *written += 1;
+                }
+                Ok(())
+            };
+        let mut at_end = false;
+        while !at_end || written < sent {
+            if !at_end && sent - written < in_flight {
+                let mut batch = Vec::with_capacity(BATCH);
+                while batch.len() < BATCH {
+                    let mut line: InputLine = (Vec::new(), None);
+                    if !read_into(input, &mut line, limits.max_line_bytes)? {
+                        at_end = true;
+                        break;
+                    }
+                    batch.push(line);
+                }
+                if !batch.is_empty() {
+                    // Workers only stop when this sender is dropped.
+                    let _ = job_tx.send((sent, batch));
+                    sent += 1;
+                }
+                while let Ok((id, lines, results)) = done_rx.try_recv() {
+                    pending.insert(id, (lines, results));
+                }
+            } else if let Ok((id, lines, results)) = done_rx.recv() {
+                pending.insert(id, (lines, results));
+            } else {
+                break;
+            }
+            write_ready(&mut pending, &mut written)?;
+        }
+        drop(job_tx);
+        Ok(())
+    })
+}
+
+/// Writes results and keeps the counts, line by line in input order.
+struct Accounts<'w> {
+    sinks: Sinks<'w>,
+    stats: Stats,
+    next_line: u64,
+}
+
+impl Accounts<'_> {
+    fn record(
+        &mut self,
+        (input, too_long): &InputLine,
+        (bytes, outcome): &Mapped,
+    ) -> io::Result<()> {
+        let line_no = self.next_line;
+        self.next_line += 1;
+        self.stats.read += 1;
+        match outcome {
+            Outcome::Mapped(n) => {
+                self.stats.mapped += 1;
+                self.stats.records += *n as u64;
+                self.sinks.out.write_all(bytes)?;
+            }
+            Outcome::Filtered => self.stats.filtered += 1,
+            Outcome::Rejected(reason) => {
+                self.stats.rejected += 1;
+                writeln!(self.sinks.log, "line {line_no}: rejected: {reason}")?;
+                if let Some(e) = self.sinks.errors.as_mut() {
+                    write_error(&mut **e, line_no, reason, input, too_long.is_some())?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Writes one rejected input to the errors file, verbatim when it is
