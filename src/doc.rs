@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Number, Value};
 
@@ -33,6 +33,16 @@ impl<'a> Doc<'a> {
     /// Parses one JSON text.
     pub fn parse(text: &'a str) -> Result<Doc<'a>, serde_json::Error> {
         serde_json::from_str(text)
+    }
+
+    /// Parses one JSON text whose arrays and objects nest at most
+    /// `max_depth` deep. Exceeding it is a data error
+    /// (`serde_json::Error::is_data`); bad JSON is a syntax error.
+    pub fn parse_nested(text: &'a str, max_depth: usize) -> Result<Doc<'a>, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let doc = Nested(max_depth).deserialize(&mut de)?;
+        de.end()?;
+        Ok(doc)
     }
 
     /// A field of an object.
@@ -122,11 +132,36 @@ impl Serialize for Doc<'_> {
 
 impl<'de> Deserialize<'de> for Doc<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(DocVisitor)
+        d.deserialize_any(DocVisitor {
+            depth_left: usize::MAX,
+        })
     }
 }
 
-struct DocVisitor;
+/// Parses a value that may nest this many more levels.
+struct Nested(usize);
+
+impl<'de> DeserializeSeed<'de> for Nested {
+    type Value = Doc<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Doc<'de>, D::Error> {
+        d.deserialize_any(DocVisitor { depth_left: self.0 })
+    }
+}
+
+struct DocVisitor {
+    depth_left: usize,
+}
+
+impl DocVisitor {
+    /// The seed for the items of an array or object, one level deeper.
+    fn inner<E: de::Error>(&self) -> Result<Nested, E> {
+        match self.depth_left.checked_sub(1) {
+            Some(left) => Ok(Nested(left)),
+            None => Err(E::custom("nested too deep")),
+        }
+    }
+}
 
 impl<'de> Visitor<'de> for DocVisitor {
     type Value = Doc<'de>;
@@ -169,17 +204,19 @@ impl<'de> Visitor<'de> for DocVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc<'de>, A::Error> {
+        let inner = self.inner()?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
-        while let Some(v) = seq.next_element()? {
+        while let Some(v) = seq.next_element_seed(Nested(inner.0))? {
             items.push(v);
         }
         Ok(Doc::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
+        let inner = self.inner()?;
         let mut fields: Vec<(Cow<'de, str>, Doc<'de>)> = Vec::with_capacity(8);
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let value = map.next_value()?;
+            let value = map.next_value_seed(Nested(inner.0))?;
             // A repeated key replaces the earlier value, as in JavaScript.
             match fields.iter_mut().find(|(k, _)| *k == key.0) {
                 Some(slot) => slot.1 = value,

@@ -308,8 +308,16 @@ impl Program {
         if text.trim().is_empty() {
             return Err("the line is empty; expected one JSON event per line".to_string());
         }
-        check_depth(line, limits.max_depth)?;
-        let event = Doc::parse(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let event = Doc::parse_nested(text, limits.max_depth).map_err(|e| {
+            if e.is_data() {
+                format!(
+                    "the event nests arrays and objects more than {} deep (raise the limit with --max-depth)",
+                    limits.max_depth
+                )
+            } else {
+                format!("invalid JSON: {e}")
+            }
+        })?;
         let mut records = Vec::new();
         self.map_into(&event, &mut records)?;
         let start = out.len();
@@ -345,39 +353,6 @@ impl Default for Limits {
 /// The rejection reason for a line over the size limit.
 pub(crate) fn too_long(len: usize, max: usize) -> String {
     format!("the line is {len} bytes long; the limit is {max} (raise it with --max-line-bytes)")
-}
-
-/// Rejects JSON nested deeper than `max` before parsing it (the parser's
-/// own hard limit is 128).
-fn check_depth(line: &[u8], max: usize) -> Result<(), String> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in line {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return Err(format!(
-                        "the event nests arrays and objects more than {max} deep (raise the limit with --max-depth)"
-                    ));
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 fn doc_kind(v: &Doc<'_>) -> &'static str {
