@@ -470,7 +470,10 @@ fn arith(op: BinOp, a: &Number, b: &Number) -> Result<Number, String> {
             BinOp::Add => x.checked_add(y),
             BinOp::Sub => x.checked_sub(y),
             BinOp::Mul => x.checked_mul(y),
-            _ => (y != 0 && x % y == 0).then(|| x / y),
+            _ => x
+                .checked_rem(y)
+                .filter(|r| *r == 0)
+                .and_then(|_| x.checked_div(y)),
         };
         if let Some(r) = exact {
             return Ok(r.into());

@@ -173,7 +173,18 @@ fn map_one(
     *outcome = match too_long {
         // Only the first bytes of the line were kept: say how long it was.
         Some(len) => Outcome::Rejected(too_long_reason(*len, limits.max_line_bytes)),
-        None => program.map_line(line, limits, buf),
+        // A bug in the engine must cost one event, not the run (a worker
+        // that died would leave its batch unwritten forever).
+        None => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            program.map_line(line, limits, buf)
+        }))
+        .unwrap_or_else(|_| {
+            buf.clear();
+            Outcome::Rejected(
+                "internal error while mapping this event (a bug in mapc: please report it)"
+                    .to_string(),
+            )
+        }),
     };
 }
 

@@ -473,7 +473,6 @@ fn diagnostics_on_very_long_lines_render() {
 /// `i64::MIN / -1` overflows the integer remainder the division uses to
 /// test exactness; it panics when folded at bind time.
 #[test]
-#[ignore = "engine bug: `(0 - 9223372036854775807 - 1) / -1` panics with `attempt to calculate the remainder with overflow` (eval.rs arith)"]
 fn integer_overflow_in_a_constant_does_not_panic() {
     hostile(
         "i64::MIN / -1 in a constant",
@@ -484,7 +483,6 @@ fn integer_overflow_in_a_constant_does_not_panic() {
 
 /// The same division per event: the event's number reaches `arith`.
 #[test]
-#[ignore = "engine bug: `number(.n) / -1` with n = -9223372036854775808 panics with `attempt to calculate the remainder with overflow`"]
 fn integer_overflow_per_event_does_not_panic() {
     let dir = scratch("overflow");
     let map = dir.join("m.map");
@@ -561,7 +559,6 @@ fn contains_explains_a_bad_needle() {
 /// while mapping (here the `i64::MIN / -1` overflow above) must not leave
 /// the reading thread waiting forever for the lost batch.
 #[test]
-#[ignore = "engine bug: since the pipelined run (29155a3), a panic in a mapping worker deadlocks `mapc run --threads 2`: the lost batch is awaited forever"]
 fn a_panic_in_a_worker_does_not_hang_the_run() {
     let dir = scratch("worker-panic");
     let map = dir.join("m.map");
