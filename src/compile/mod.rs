@@ -103,6 +103,8 @@ pub fn compile(merged: &Merged, sources: &SourceMap, diags: &mut Vec<Diagnostic>
         floor: 0,
         secret_span: None,
         global_infos: Vec::new(),
+        depth: 0,
+        expansions: 0,
     };
     c.code.apis = merged.apis.iter().map(|a| a.node.as_str().into()).collect();
     c.rules(&merged.rules);
@@ -159,7 +161,18 @@ struct Compiler<'m> {
     secret_span: Option<Span>,
     /// What is known of each compiled top-level let, by id.
     global_infos: Vec<Info>,
+    /// How many `let`s and `fn`s are being compiled inside one another.
+    depth: usize,
+    /// How many `fn` calls have been expanded in all.
+    expansions: usize,
 }
+
+/// How deeply `let`s and `fn`s may refer to one another.
+const MAX_DEFINITION_DEPTH: usize = 200;
+
+/// How many `fn` calls a mapping may expand to in all (helpers are
+/// expanded where they are called, so nested helpers multiply).
+const MAX_EXPANSIONS: usize = 20_000;
 
 impl<'m> Compiler<'m> {
     fn error(&mut self, code: DiagCode, span: Span, msg: impl Into<String>) -> Added<'_> {
@@ -951,12 +964,21 @@ impl<'m> Compiler<'m> {
                 .help("break the cycle: a binding cannot depend on its own value");
                 (Expr::Absent, Info::ANY)
             }
+            State::Todo if self.depth >= MAX_DEFINITION_DEPTH => {
+                let span = g.def.name.span;
+                self.error(codes::TOO_DEEP, span, format!("`{name}` is defined through more than {MAX_DEFINITION_DEPTH} other bindings"))
+                    .label("too deep")
+                    .help("shorten the chain of `let`s that refer to one another");
+                (Expr::Absent, Info::ANY)
+            }
             State::Todo => {
                 g.state = State::InProgress;
                 let def = g.def;
                 let saved = self.floor;
                 self.floor = self.scopes.len();
+                self.depth += 1;
                 let (e, info) = self.expr(&def.value);
+                self.depth -= 1;
                 self.floor = saved;
                 let id = self.code.globals.len();
                 self.code.globals.push(e);
@@ -1105,6 +1127,17 @@ impl<'m> Compiler<'m> {
             .expect("caller checked");
         helper.used = true;
         let def = helper.def;
+        self.expansions += 1;
+        if self.expansions > MAX_EXPANSIONS || self.depth >= MAX_DEFINITION_DEPTH {
+            self.error(
+                codes::TOO_DEEP,
+                name.span,
+                format!("`fn` helpers expand to more than {MAX_EXPANSIONS} calls, or nest more than {MAX_DEFINITION_DEPTH} deep"),
+            )
+            .label("expansion stops here")
+            .help("helpers are expanded where they are called: a helper that calls another twice doubles with each level; bind shared values with `let`");
+            return (Expr::Absent, Info::ANY);
+        }
         if helper.active {
             self.error(
                 codes::CYCLE,
@@ -1148,7 +1181,9 @@ impl<'m> Compiler<'m> {
             slots.push(slot);
         }
         self.fns.get_mut(name.node.as_str()).expect("exists").active = true;
+        self.depth += 1;
         let (mut body, info) = self.expr(&def.body);
+        self.depth -= 1;
         self.fns.get_mut(name.node.as_str()).expect("exists").active = false;
         self.scopes.truncate(saved.1);
         self.floor = saved.0;

@@ -20,5 +20,6 @@ pub use generated::{MapcParser, Rule};
 /// beyond any real mapping; it keeps hostile files from exhausting the stack.
 pub const MAX_NESTING: usize = 64;
 
-/// The most operators one expression may chain.
+/// The most operators one expression may chain, and the most steps one
+/// path may take.
 pub const MAX_OPERATORS: usize = 256;

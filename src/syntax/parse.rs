@@ -293,6 +293,16 @@ impl Builder {
     }
 
     fn postfix_expr(&self, pair: Pair<Rule>) -> Result<Spanned<Expr>, Diagnostic> {
+        let steps = pair.clone().into_inner().count().saturating_sub(1);
+        if steps > MAX_OPERATORS {
+            return Err(Diagnostic::error(
+                codes::TOO_DEEP,
+                self.span(&pair),
+                format!("this path has {steps} steps; at most {MAX_OPERATORS} are allowed"),
+            )
+            .label("too long")
+            .help("bind part of the path with `let` and continue from there"));
+        }
         let mut inner = pair.into_inner();
         let mut base = self.primary(inner.next().expect("operand"))?;
         for p in inner {
