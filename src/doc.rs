@@ -12,6 +12,73 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Seq
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Number, Value};
 
+/// The deepest nesting any event may have, whatever the settings: parsing,
+/// mapping and dropping a document recurse once per level.
+pub const MAX_DEPTH: usize = 128;
+
+/// Object fields in insertion order where a repeated key replaces the
+/// earlier value. Small objects are searched; once an object grows past
+/// [`Fields::INDEXED`] keys a hash index keeps inserts linear overall.
+pub(crate) struct Fields<'a, V> {
+    list: Vec<(Cow<'a, str>, V)>,
+    index: Option<std::collections::HashMap<Cow<'a, str>, usize>>,
+}
+
+impl<'a, V> Default for Fields<'a, V> {
+    fn default() -> Self {
+        Fields {
+            list: Vec::with_capacity(8),
+            index: None,
+        }
+    }
+}
+
+impl<'a, V> Fields<'a, V> {
+    const INDEXED: usize = 32;
+
+    /// Sets a key, keeping its first position when it is already there.
+    pub(crate) fn put(&mut self, key: Cow<'a, str>, value: V) {
+        if let Some(index) = &mut self.index {
+            match index.get(&key) {
+                Some(&i) => self.list[i].1 = value,
+                None => {
+                    index.insert(key.clone(), self.list.len());
+                    self.list.push((key, value));
+                }
+            }
+            return;
+        }
+        match self.list.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => {
+                self.list.push((key, value));
+                if self.list.len() > Self::INDEXED {
+                    self.index = Some(
+                        self.list
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (k, _))| (k.clone(), i))
+                            .collect(),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Appends a key known not to be there yet.
+    pub(crate) fn push_new(&mut self, key: Cow<'a, str>, value: V) {
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), self.list.len());
+        }
+        self.list.push((key, value));
+    }
+
+    /// The fields, in order.
+    pub(crate) fn into_vec(self) -> Vec<(Cow<'a, str>, V)> {
+        self.list
+    }
+}
+
 /// A JSON value borrowing from its source text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Doc<'a> {
@@ -40,7 +107,10 @@ impl<'a> Doc<'a> {
     /// (`serde_json::Error::is_data`); bad JSON is a syntax error.
     pub fn parse_nested(text: &'a str, max_depth: usize) -> Result<Doc<'a>, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let doc = Nested(max_depth).deserialize(&mut de)?;
+        // `Nested` enforces the depth, so serde_json's own fixed limit of
+        // 128 would only get in the way of `max_depth` = 128.
+        de.disable_recursion_limit();
+        let doc = Nested(max_depth.min(MAX_DEPTH)).deserialize(&mut de)?;
         de.end()?;
         Ok(doc)
     }
@@ -214,16 +284,13 @@ impl<'de> Visitor<'de> for DocVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
         let inner = self.inner()?;
-        let mut fields: Vec<(Cow<'de, str>, Doc<'de>)> = Vec::with_capacity(8);
+        let mut fields = Fields::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let value = map.next_value_seed(Nested(inner.0))?;
             // A repeated key replaces the earlier value, as in JavaScript.
-            match fields.iter_mut().find(|(k, _)| *k == key.0) {
-                Some(slot) => slot.1 = value,
-                None => fields.push((key.0, value)),
-            }
+            fields.put(key.0, value);
         }
-        Ok(Doc::Object(fields))
+        Ok(Doc::Object(fields.into_vec()))
     }
 }
 

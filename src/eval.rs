@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde_json::{Number, Value};
 
-use crate::doc::Doc;
+use crate::doc::{Doc, Fields};
 
 use crate::compile::ir::{Code, Entry, Expr, Part, Seg, Site, Stmt};
 use crate::syntax::ast::BinOp;
@@ -302,15 +302,13 @@ impl<'a> Machine<'a> {
     }
 
     fn object(&mut self, entries: &'a [Entry], dedup: bool) -> Result<Val<'a>, Reason> {
-        let mut fields: Vec<(Cow<'a, str>, Val<'a>)> = Vec::with_capacity(entries.len());
-        let put = |fields: &mut Vec<(Cow<'a, str>, Val<'a>)>, k: Cow<'a, str>, v: Val<'a>| {
+        let mut fields: Fields<'a, Val<'a>> = Fields::default();
+        let put = |fields: &mut Fields<'a, Val<'a>>, k: Cow<'a, str>, v: Val<'a>| {
             if dedup {
-                if let Some(slot) = fields.iter_mut().find(|(x, _)| *x == k) {
-                    slot.1 = v;
-                    return;
-                }
+                fields.put(k, v);
+            } else {
+                fields.push_new(k, v);
             }
-            fields.push((k, v));
         };
         for entry in entries {
             match entry {
@@ -341,7 +339,6 @@ impl<'a> Machine<'a> {
                 Entry::Spread(e, site) => match self.eval(e)? {
                     Val::Absent | Val::Null => {}
                     Val::Doc(Doc::Object(m)) => {
-                        fields.reserve(m.len());
                         for (k, v) in m {
                             put(&mut fields, Cow::Borrowed(k.as_ref()), copied_field(v));
                         }
@@ -360,7 +357,7 @@ impl<'a> Machine<'a> {
                 },
             }
         }
-        Ok(Val::Object(fields))
+        Ok(Val::Object(fields.into_vec()))
     }
 }
 

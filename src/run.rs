@@ -302,7 +302,12 @@ impl Accounts<'_> {
             Outcome::Filtered => self.stats.filtered += 1,
             Outcome::Rejected(reason) => {
                 self.stats.rejected += 1;
-                writeln!(self.sinks.log, "line {line_no}: rejected: {reason}")?;
+                // One line per rejection, whatever the reason quotes.
+                writeln!(
+                    self.sinks.log,
+                    "line {line_no}: rejected: {}",
+                    printable(reason)
+                )?;
                 if let Some(e) = self.sinks.errors.as_mut() {
                     write_error(&mut **e, line_no, reason, input, too_long.is_some())?;
                 }
@@ -310,6 +315,24 @@ impl Accounts<'_> {
         }
         Ok(())
     }
+}
+
+/// The text with control characters (newlines, terminal escapes) written
+/// as escapes, so event data quoted in a reason cannot forge log lines.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Writes one rejected input to the errors file, verbatim when it is

@@ -186,10 +186,10 @@ impl Settings {
         } else {
             serde_norway::from_str(text).map_err(|e| {
                 let line = e.location().map(|l| l.line());
-                // The parser's message may quote the text; keep only its
-                // first clause so no value (possibly a secret) is echoed.
+                // The parser's message may quote the text (possibly a
+                // secret): keep its words, not what it quotes.
                 let msg = e.to_string();
-                let msg = msg.split(" at line").next().unwrap_or(&msg).to_string();
+                let msg = redact_quoted(msg.split(" at line").next().unwrap_or(&msg));
                 fail(line, format!("not valid YAML or JSON: {msg}"))
             })?
         };
@@ -300,6 +300,32 @@ impl Settings {
             })
             .collect())
     }
+}
+
+/// Replaces every `"..."` and `` `...` `` part of a message with `"…"`.
+fn redact_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut quote: Option<char> = None;
+    for c in msg.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push('…');
+    }
+    out
 }
 
 fn kind(v: &Value) -> &'static str {

@@ -296,7 +296,6 @@ fn a_secret_of_the_wrong_type_is_named_not_shown() {
 }
 
 #[test]
-#[ignore = "engine bug: a YAML tag on a secret (`apiKey: !!int VALUE`) makes the settings error quote the value: `invalid value: string \"VALUE\", expected an integer`"]
 fn tagged_secret_values_are_not_echoed() {
     check_settings_errors(tagged_settings());
 }

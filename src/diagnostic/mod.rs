@@ -185,6 +185,11 @@ impl Diagnostics {
         let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
         let mut out = String::new();
         for d in &self.items {
+            if self.line_is_too_long(d.span) {
+                // miette cannot draw columns past 65,535; say where instead.
+                let _ = self.write_plain(&mut out, d);
+                continue;
+            }
             let report = Report::new(&self.sources, d);
             if handler.render_report(&mut out, &report).is_err() {
                 out.push_str(&d.message);
@@ -192,6 +197,37 @@ impl Diagnostics {
             out.push('\n');
         }
         out
+    }
+
+    fn line_is_too_long(&self, span: Span) -> bool {
+        const MAX_DRAWN_LINE: usize = 10_000;
+        let text = &self.sources.file(span.file).text;
+        let at = (span.start as usize).min(text.len());
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        end - start > MAX_DRAWN_LINE
+            || span.end.saturating_sub(span.start) as usize > MAX_DRAWN_LINE
+    }
+
+    fn write_plain(&self, out: &mut String, d: &Diagnostic) -> fmt::Result {
+        use std::fmt::Write;
+        let (line, col) = self.sources.line_col(d.span);
+        let file = &self.sources.file(d.span.file).name;
+        writeln!(
+            out,
+            "{}\n\n  {} {}\n  at {file}:{line}:{col} (the line is too long to show)",
+            d.code,
+            if d.severity == Severity::Error {
+                "×"
+            } else {
+                "⚠"
+            },
+            d.message
+        )?;
+        if let Some(help) = &d.help {
+            writeln!(out, "  help: {help}")?;
+        }
+        writeln!(out)
     }
 
     /// One JSON object per diagnostic, for editors and CI.

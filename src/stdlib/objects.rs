@@ -98,19 +98,16 @@ pub const MERGE: Builtin = Builtin {
         "{\"a\": 1, \"b\": 2}",
     )],
     eval: |a| {
-        let mut out: Vec<(Cow<'_, str>, Val<'_>)> = Vec::new();
+        let mut out = crate::doc::Fields::default();
         for obj in a.iter().filter(|v| v.is_present()) {
             for (k, v) in obj
                 .entries()
                 .ok_or_else(|| expected("merge", "objects", obj))?
             {
-                match out.iter_mut().find(|(x, _)| *x == k) {
-                    Some(slot) => slot.1 = v,
-                    None => out.push((k, v)),
-                }
+                out.put(k, v);
             }
         }
-        Ok(Val::Object(out))
+        Ok(Val::Object(out.into_vec()))
     },
 };
 
@@ -174,6 +171,12 @@ pub const CONTAINS: Builtin = Builtin {
         let found = match (&a[0], &a[1]) {
             (Val::Absent, _) => false,
             (Val::Str(s), Val::Str(needle)) => s.contains(needle.as_ref()),
+            (Val::Str(_), other) => {
+                return Err(format!(
+                    "contains() looks for a string inside a string, but was given {} to look for",
+                    other.kind()
+                ))
+            }
             (v, item) => match v.kind() {
                 Kind::Array => v.items().unwrap_or_default().iter().any(|x| x.equals(item)),
                 Kind::Object => item.as_str().is_some_and(|k| v.get(k).is_present()),
