@@ -94,18 +94,22 @@ impl Loader<'_> {
 
     fn import(&mut self, target: &str, span: Span, base: &Path) -> Option<Merged> {
         let path = base.join(target);
+        let cannot_read = |e: std::io::Error, help: &str| {
+            Diagnostic::error(
+                codes::IMPORT_NOT_FOUND,
+                span,
+                format!("cannot read `{}`: {e}", path.display()),
+            )
+            .label("imported here")
+            .help(help)
+        };
         let canonical = match path.canonicalize() {
             Ok(c) => c,
             Err(e) => {
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::IMPORT_NOT_FOUND,
-                        span,
-                        format!("cannot read `{}`: {e}", path.display()),
-                    )
-                    .label("imported here")
-                    .help("import paths are relative to the importing file"),
-                );
+                self.diags.push(cannot_read(
+                    e,
+                    "import paths are relative to the importing file",
+                ));
                 return None;
             }
         };
@@ -124,15 +128,8 @@ impl Loader<'_> {
         let text = match std::fs::read_to_string(&canonical) {
             Ok(t) => t,
             Err(e) => {
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::IMPORT_NOT_FOUND,
-                        span,
-                        format!("cannot read `{}`: {e}", path.display()),
-                    )
-                    .label("imported here")
-                    .help("the file must be UTF-8 text"),
-                );
+                self.diags
+                    .push(cannot_read(e, "the file must be UTF-8 text"));
                 return None;
             }
         };
