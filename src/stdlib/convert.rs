@@ -106,7 +106,7 @@ fn from_unix(n: &Number) -> Option<Val<'static>> {
     } else {
         x
     };
-    // ±8.64e15 ms is the range of dates JavaScript (and Amplitude) accept.
+    // ±8.64e15 ms is the range of dates JavaScript accepts.
     (ms.abs() <= 8.64e15).then(|| Val::Num((ms.round() as i64).into()))
 }
 
