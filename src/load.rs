@@ -61,7 +61,9 @@ impl Loader<'_> {
         let items = match parse_file(&text, file) {
             Ok(items) => items,
             Err(d) => {
+                let at = d.span.end as usize;
                 self.diags.push(d);
+                self.more_syntax_errors(&text, file, at);
                 return Merged::default();
             }
         };
@@ -90,6 +92,24 @@ impl Loader<'_> {
             self.stack.pop();
         }
         merged
+    }
+
+    /// After a syntax error, parses again from each following top-level
+    /// item (a line that starts with `on`, `let`, `fn`, `settings`, `apis`
+    /// or `import`) so that one check reports every broken item, not only
+    /// the first.
+    fn more_syntax_errors(&mut self, text: &str, file: u32, mut after: usize) {
+        while let Some(start) = next_item_start(text, after) {
+            match parse_file(&text[start..], file) {
+                Ok(_) => return,
+                Err(mut d) => {
+                    d.span.start += start as u32;
+                    d.span.end += start as u32;
+                    after = (d.span.end as usize).max(start + 1);
+                    self.diags.push(d);
+                }
+            }
+        }
     }
 
     fn import(&mut self, target: &str, span: Span, base: &Path) -> Option<Merged> {
@@ -162,6 +182,20 @@ impl Loader<'_> {
                 );
             }
         }
+    }
+}
+
+/// The byte offset of the first line after `after` that starts (in its
+/// first column) with a top-level keyword.
+fn next_item_start(text: &str, after: usize) -> Option<usize> {
+    const STARTS: [&str; 6] = ["on ", "let ", "fn ", "settings", "apis ", "import "];
+    let mut pos = text.get(after..)?.find('\n')? + after + 1;
+    loop {
+        let line = &text[pos..];
+        if STARTS.iter().any(|k| line.starts_with(k)) {
+            return Some(pos);
+        }
+        pos += line.find('\n')? + 1;
     }
 }
 
