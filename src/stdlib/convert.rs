@@ -64,6 +64,30 @@ pub const STRING: Builtin = Builtin {
     },
 };
 
+/// `text(x)`.
+pub const TEXT: Builtin = Builtin {
+    name: "text",
+    params: &[Ty::Any],
+    variadic: false,
+    returns: Ty::String,
+    doc: "A string for a text field: strings as they are, numbers and booleans written out; missing for null, arrays and objects, which no text field can hold.",
+    examples: &[
+        ("text(\"9.1\")", "\"9.1\""),
+        ("text(12)", "\"12\""),
+        ("text(true)", "\"true\""),
+        ("text({a: 1})", "absent"),
+        ("text(.nothing)", "absent"),
+    ],
+    eval: |a| {
+        Ok(match std::mem::take(&mut a[0]) {
+            v @ Val::Str(_) => v,
+            Val::Num(n) => Val::str(n.to_string()),
+            Val::Bool(b) => Val::str(b.to_string()),
+            _ => Val::Absent,
+        })
+    },
+};
+
 /// Unix times below this many units are read as seconds, above as ms:
 /// 1e11 seconds is the year 5138, 1e11 ms is March 1973.
 const SECONDS_BELOW: f64 = 1e11;

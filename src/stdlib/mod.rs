@@ -85,6 +85,7 @@ pub static ALL: &[Builtin] = &[
     types::IS_ARRAY,
     convert::NUMBER,
     convert::STRING,
+    convert::TEXT,
     convert::EPOCH_MS,
     text::LOWER,
     text::UPPER,
