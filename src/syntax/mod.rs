@@ -1,6 +1,6 @@
 //! Syntax: mapping-file text to an AST. The grammar is `grammar/mapc.pest`;
 //! this module turns pest's pairs into [`ast`] nodes and pest's errors into
-//! [`Diagnostic`]s that say what was expected in words, not rule names.
+//! [`Diagnostic`](crate::Diagnostic)s that say what was expected in words, not rule names.
 
 pub mod ast;
 mod parse;
