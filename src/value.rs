@@ -121,22 +121,6 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// The boolean, if this is one.
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Val::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    /// The number, if this is one.
-    pub fn as_number(&self) -> Option<&Number> {
-        match self {
-            Val::Num(n) => Some(n),
-            _ => None,
-        }
-    }
-
     /// One field of an object (absent for anything else).
     pub fn get(&self, key: &str) -> Val<'a> {
         match self {
